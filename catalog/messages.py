@@ -73,6 +73,9 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "member_corrupt": {
         "en": ("{count} file(s) in the bundle did not match their digest and were not installed; first: {first}.", "Get a good copy of the drive, then run the same install again, or `libpush repair`."),
         "zh": ("资源包中有 {count} 个文件校验不符，未予安装；第一个：{first}。", "请取得完好的硬盘副本后重新运行安装，或运行 `libpush repair`。")},
+    "shards_missing": {
+        "en": ("{count} shard(s) needed are not on the drive(s) given; first: {first}.", "Give the drive(s) holding them (`libpush status TARGET` lists them) and run the same command again; what is installed stays."),
+        "zh": ("所需的 {count} 个分卷不在给定的硬盘上；第一个：{first}。", "请提供存有这些分卷的硬盘（`libpush status 目标文件夹` 可列出），再运行同一命令；已安装的内容会保留。")},
     "disk_full": {
         "en": ("The disk holding {path} is full.", "Free some space (or choose another target) and run the same command again; it continues where it stopped."),
         "zh": ("{path} 所在磁盘已满。", "请腾出空间（或换目标文件夹）后重新运行同一命令，将从中断处继续。")},
@@ -108,6 +111,19 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     "status_line": {
         "en": ("{target}: release {release}, {installed_files} of {files} files installed ({installed_size} of {size}).", ""),
         "zh": ("{target}：版本 {release}，已安装 {installed_files}/{files} 个文件（{installed_size}/{size}）。", "")},
+    # --- viewer (serve, search index) ---------------------------------------------------------
+    "bind_failed": {
+        "en": ("Cannot listen on {host} port {port}: {error}.", "Choose another --host or --port (ports below 1024 need administrator rights)."),
+        "zh": ("无法在 {host} 的端口 {port} 上提供服务：{error}。", "请用 --host 或 --port 另选地址或端口（1024 以下的端口需要管理员权限）。")},
+    "search_index_rebuilding": {
+        "en": ("The search index in {path} is missing or was built by another version; rebuilding it now (this writes catalog.db once, before serving).", "This happens once; later starts are immediate."),
+        "zh": ("{path} 中的搜索索引缺失或由其他版本生成，正在重建（仅在开始服务前写入 catalog.db 一次）。", "只需重建一次，以后启动无需等待。")},
+    "search_index_rebuilt": {
+        "en": ("Search index rebuilt: {items} items in {seconds} s.", ""),
+        "zh": ("搜索索引已重建：共 {items} 项，用时 {seconds} 秒。", "")},
+    "search_index_unavailable": {
+        "en": ("Could not rebuild the search index in {path}: {error}. Browsing works; search is off.", "Run `libpush view` once with write access to the library folder to turn search on."),
+        "zh": ("无法重建 {path} 中的搜索索引：{error}。可以浏览，但检索不可用。", "请以对该文件夹有写权限的身份运行一次 `libpush view` 以启用检索。")},
 }
 
 

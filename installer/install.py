@@ -82,12 +82,14 @@ def install(sources: list[Path], target: Path, progress=None, on_plan=None) -> I
         on_plan(len(todo), remaining)
     _reset_staging(layout)
     journal = Journal(db, layout)
-    where = {name: b for b in bundles for name in b.shards_here}
+    where = {name: b for b in bundles for name in b.shards_here
+             if b.shard_path(name).is_file()}
+    absent: list[str] = []
     try:
         for shard, wanted in _by_shard(db, todo).items():
-            if shard not in where:
-                raise UserError("bundle_not_found", path=", ".join(str(b.root) for b in bundles),
-                                missing=f"data/shards/{shard}")
+            if shard not in where:  # install what is here; name the rest at the end
+                absent.append(shard)
+                continue
             _extract_shard(where[shard].shard_path(shard), wanted, todo, layout, journal, summary, progress)
     except OSError as e:
         journal.commit()
@@ -97,6 +99,8 @@ def install(sources: list[Path], target: Path, progress=None, on_plan=None) -> I
         summary.seconds = time.monotonic() - started
         _log(layout, {"event": "install", **summary.to_dict()})
         db.conn.close()
+    if absent:
+        raise UserError("shards_missing", count=len(absent), first=absent[0], details=absent[1:])
     if summary.corrupt:
         raise UserError("member_corrupt", count=len(summary.corrupt), first=summary.corrupt[0],
                         details=summary.corrupt[1:])

@@ -30,7 +30,8 @@ def run_demo(workdir: Path, items_fraction=None, bytes_fraction=None, echo=print
     t = time.monotonic()
     s = sample.write_sample(source, items=sample.DEFAULT_ITEMS if items_fraction is None else items_fraction,
                             bytes_fraction=sample.DEFAULT_BYTES if bytes_fraction is None else bytes_fraction)
-    totals = s.to_dict().get("totals", {})
+    doc = s.to_dict()
+    totals = doc.get("totals", doc)
     echo(f"1/5 sample   {source}: {totals.get('items')} items, {totals.get('files')} files, "
          f"{format_bytes(totals.get('bytes', 0))} in 14 collections ({time.monotonic() - t:.1f} s)")
 
