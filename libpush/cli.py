@@ -117,10 +117,10 @@ def _wide(text: str) -> int:
 
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--items", "items_fraction", type=float, default=None,
-              help="Fraction of each row's item count (at least one item per row).")
-@click.option("--bytes", "bytes_fraction", type=float, default=None,
-              help="Fraction of each row's capacity in bytes.")
+@click.option("--items", "items_fraction", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Fraction of each row's item count (at least one item per row; default 0.003).")
+@click.option("--bytes", "bytes_fraction", type=click.FloatRange(min=0), default=None,
+              help="Fraction of each row's capacity in bytes (default 1e-5, about 43 MB).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same bytes.")
 @click.option("--json", "as_json", is_flag=True)
 def sample(out, items_fraction, bytes_fraction, seed, as_json):
@@ -307,8 +307,10 @@ def _announce(url: str) -> None:
               type=click.Path(file_okay=False, path_type=Path), help="Where the demo writes.")
 @click.option("--no-view", is_flag=True, help="Stop after verify instead of serving.")
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--items", "items_fraction", type=float, default=None, help="As for `sample`.")
-@click.option("--bytes", "bytes_fraction", type=float, default=None, help="As for `sample`.")
+@click.option("--items", "items_fraction", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="As for `sample`.")
+@click.option("--bytes", "bytes_fraction", type=click.FloatRange(min=0), default=None,
+              help="As for `sample`.")
 def demo(workdir, no_view, port, items_fraction, bytes_fraction):
     """sample -> pack -> install -> verify -> view, on the built-in sample library."""
     from .demo import run_demo
