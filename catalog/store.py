@@ -7,6 +7,14 @@ import sqlite_utils
 
 from . import schema
 from .scan import Release
+from .table import Row
+
+
+def collection_record(row: Row) -> dict:
+    """A ``collections`` row for a table row."""
+    return {"key": row.key, "row": row.row, "group_zh": row.group_zh, "group_en": row.group_en,
+            "name_zh": row.name_zh, "name_en": row.name_en, "kind": row.kind,
+            "description_zh": row.description_zh}
 
 
 def write_release(path: Path, release: Release, digests: dict[str, str], shards: list[dict],
@@ -18,10 +26,7 @@ def write_release(path: Path, release: Release, digests: dict[str, str], shards:
     """
     db = schema.create(path)
     with db.conn:
-        db["collections"].insert_all(
-            {"key": r.key, "row": r.row, "group_zh": r.group_zh, "group_en": r.group_en,
-             "name_zh": r.name_zh, "name_en": r.name_en, "kind": r.kind,
-             "description_zh": r.description_zh} for r in release.collections)
+        db["collections"].insert_all(collection_record(r) for r in release.collections)
         db["items"].insert_all(release.items)
         first_shard = {}
         for m in members:

@@ -11,14 +11,17 @@ import pytest
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def need_tool(path_or_name: str) -> str:
-    """The tool's path; outside CI a missing tool skips, in CI it fails (CI must run it)."""
-    found = path_or_name if os.path.isabs(path_or_name) and os.path.exists(path_or_name) else shutil.which(path_or_name)
-    if found:
-        return found
+def unavailable(reason: str):
+    """A test that cannot run here: a failure in CI (.ci/run must provide it), a skip elsewhere."""
     if IN_CI:
-        pytest.fail(f"{path_or_name} is required in CI (.ci/run installs it)")
-    pytest.skip(f"{path_or_name} is not installed")
+        pytest.fail(f"required in CI (.ci/run installs it): {reason}")
+    pytest.skip(reason)
+
+
+def need_tool(path_or_name: str) -> str:
+    """The tool's path, or ``unavailable``."""
+    found = path_or_name if os.path.isabs(path_or_name) and os.path.exists(path_or_name) else shutil.which(path_or_name)
+    return found or unavailable(f"{path_or_name} is not installed")
 
 
 def write_tree(root: Path, files: dict[str, bytes | str]) -> Path:
@@ -78,3 +81,19 @@ def installed(tmp_path, bundle) -> Path:
 def tree_digests(root: Path, skip=("metadata.csv", "segments.csv")) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and p.name not in skip}
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory):
+    """The viewer tests' installed library (tests/viewer_fixtures.py), one per test module."""
+    from viewer_fixtures import build_library
+    return build_library(tmp_path_factory.mktemp("viewer-lib"))
+
+
+@pytest.fixture(scope="module")
+def server(lib):
+    """A real uvicorn serving ``lib`` on 127.0.0.1 from a background thread."""
+    from viewer.serve import start_in_thread
+    bg = start_in_thread(lib.root, host="127.0.0.1", port=0)
+    yield bg
+    bg.stop()

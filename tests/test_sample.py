@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import shutil
 import struct
 import subprocess
 import unicodedata
@@ -24,6 +23,7 @@ from catalog import sample
 from catalog.errors import UserError
 from catalog.sample import write_sample, item_count
 from catalog.table import Table, load_table
+from conftest import need_tool
 
 ITEMS, BYTES = 0.001, 2e-6        # about 300 items and 9 MB: the shared tree of this module
 SMALL = dict(items=0.0005, bytes_fraction=5e-7)    # for the trees written twice
@@ -432,12 +432,12 @@ def test_another_table_borrows_word_lists_by_kind(tmp_path, table):
 
 # --- outside tools, where present -------------------------------------------------------------
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed")
 def test_ffprobe_reads_padded_media(tree):
+    ffprobe = need_tool("ffprobe")
     out, _, _ = tree
 
     def probe(path: Path) -> dict:
-        run = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams",
+        run = subprocess.run([ffprobe, "-v", "error", "-show_format", "-show_streams",
                               "-of", "json", str(path)], capture_output=True, text=True,
                              check=True, timeout=60)
         assert run.stderr == ""

@@ -11,8 +11,7 @@ from viewer_fixtures import XSS_TITLE, build_library
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    lib = build_library(tmp_path_factory.mktemp("search-lib"),
-                        media_cache=tmp_path_factory.getbasetemp() / "viewer-media")
+    lib = build_library(tmp_path_factory.mktemp("search-lib"))
     database = schema.open_db(lib.db_path)
     yield database
     database.conn.close()
@@ -163,7 +162,7 @@ def test_installed_only_hides_items_without_installed_files(db):
 # --- the recorded analyzer ----------------------------------------------------------------------
 
 def test_analyzer_version_recorded_and_checked(tmp_path):
-    lib = build_library(tmp_path / "lib", media_cache=tmp_path / "media")
+    lib = build_library(tmp_path / "lib")
     db = schema.open_db(lib.db_path)
     try:
         recorded = schema.meta(db)[search.META_KEY]
@@ -190,7 +189,7 @@ def test_analyzer_version_recorded_and_checked(tmp_path):
 
 
 def test_changing_the_analyzer_version_makes_the_index_stale(tmp_path, monkeypatch):
-    lib = build_library(tmp_path / "lib", media_cache=tmp_path / "media")
+    lib = build_library(tmp_path / "lib")
     db = schema.open_db(lib.db_path)
     try:
         assert search.index_is_current(db)
@@ -203,7 +202,7 @@ def test_changing_the_analyzer_version_makes_the_index_stale(tmp_path, monkeypat
 
 
 def test_no_index_is_not_current(tmp_path):
-    lib = build_library(tmp_path / "lib", media_cache=tmp_path / "media", index=False)
+    lib = build_library(tmp_path / "lib", index=False)
     db = schema.open_db(lib.db_path)
     try:
         assert not search.index_is_current(db)

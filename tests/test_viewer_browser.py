@@ -5,15 +5,14 @@ skipped elsewhere. Screenshots go to test-artifacts/ at the repository root.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from viewer.serve import start_in_thread
-from viewer_fixtures import XSS_TITLE, build_library
+from conftest import unavailable
+from viewer_fixtures import XSS_TITLE
 
 pytestmark = pytest.mark.browser
 
@@ -24,37 +23,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
-def _unavailable(reason: str):
-    if _in_ci():
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def lib(tmp_path_factory):
-    return build_library(tmp_path_factory.mktemp("browser-lib"),
-                         media_cache=tmp_path_factory.getbasetemp() / "viewer-media")
-
-
-@pytest.fixture(scope="module")
-def server(lib):
-    bg = start_in_thread(lib.root, host="127.0.0.1", port=0)
-    yield bg
-    bg.stop()
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (install Debian's chromium package)")
+        unavailable(f"{CHROMIUM} is missing (install Debian's chromium package)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:  # pragma: no cover - dev dependency
-        _unavailable(f"playwright is not installed: {e}")
+        unavailable(f"playwright is not installed: {e}")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -137,8 +113,6 @@ def test_home(session):
 
 
 def test_video_seeks_to_a_segment(session, lib):
-    if not lib.real_media:
-        _unavailable("no real MP4 (catalog/data/media/clip.mp4 or ffmpeg) to play")
     page = session.go("/i/" + lib.video_id)
     wait_until(page, "document.getElementById('player').readyState >= 1")
     assert page.evaluate("document.getElementById('player').videoWidth") > 0   # H.264 decodes
@@ -154,8 +128,6 @@ def test_video_seeks_to_a_segment(session, lib):
 
 
 def test_video_starts_at_a_linked_time(session, lib):
-    if not lib.real_media:
-        _unavailable("no real MP4 to play")
     page = session.go("/i/" + lib.video_id + "?t=8")
     wait_until(page, "document.getElementById('player').readyState >= 1")
     wait_until(page, "document.getElementById('player').currentTime >= 7.9")
@@ -163,8 +135,6 @@ def test_video_starts_at_a_linked_time(session, lib):
 
 
 def test_audio_plays(session, lib):
-    if not lib.real_media:
-        _unavailable("no real MP3 to play")
     page = session.go("/i/" + lib.audio_id)
     wait_until(page, "document.getElementById('player').readyState >= 1")
     assert page.evaluate("document.getElementById('player').duration") > 3

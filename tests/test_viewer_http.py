@@ -19,23 +19,10 @@ from catalog import schema, search
 from catalog.errors import UserError
 from viewer.app import CSP, create_app
 from viewer.serve import serve, start_in_thread
-from viewer_fixtures import SECRET, XSS_TITLE, build_library
+from viewer_fixtures import SECRET, XSS_TITLE
 
 REPO = Path(__file__).resolve().parents[1]
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-@pytest.fixture(scope="module")
-def lib(tmp_path_factory):
-    return build_library(tmp_path_factory.mktemp("http-lib"),
-                         media_cache=tmp_path_factory.getbasetemp() / "viewer-media")
-
-
-@pytest.fixture(scope="module")
-def server(lib):
-    bg = start_in_thread(lib.root, host="127.0.0.1", port=0)
-    yield bg
-    bg.stop()
 
 
 class Answer:

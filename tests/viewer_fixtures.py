@@ -12,19 +12,17 @@ import io
 import json
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import blake3
 from PIL import Image, ImageDraw
 
-from catalog import schema, search
+from catalog import schema, search, store
 from catalog.table import load_table
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA_ASSETS = REPO / "catalog" / "data" / "media"
-FFMPEG = shutil.which("ffmpeg") or ("/usr/bin/ffmpeg" if Path("/usr/bin/ffmpeg").exists() else None)
 
 XSS_TITLE = "<script>alert(1)</script>"
 SECRET = "TOP-SECRET-OUTSIDE-LIBRARY"
@@ -34,8 +32,6 @@ PICTURE_ID = "new-year-paintings/杨柳青/山水画.jpg"   # an id with '/' and
 @dataclass
 class Library:
     root: Path
-    real_media: bool                      # the MP4/MP3 are real, playable media
-    media_source: str                     # "asset", "ffmpeg" or "placeholder"
     video_id: str = "open-courses/lishi"
     audio_id: str = "recited-poems/jingyesi"
     journal_id: str = "journals/jingju"
@@ -50,40 +46,9 @@ class Library:
 
 # --- media ------------------------------------------------------------------------------------
 
-def _asset(suffixes: tuple[str, ...]) -> Path | None:
-    if not MEDIA_ASSETS.is_dir():
-        return None
-    found = sorted(p for p in MEDIA_ASSETS.rglob("*") if p.suffix.lower() in suffixes
-                   and p.is_file())
-    return found[0] if found else None
-
-
-def make_media(cache: Path) -> tuple[Path, Path, str]:
-    """(mp4, mp3, source): the committed assets, or made by ffmpeg, or placeholders."""
-    cache.mkdir(parents=True, exist_ok=True)
-    mp4, audio = _asset((".mp4",)), _asset((".mp3", ".m4a"))
-    if mp4 and audio:
-        return mp4, audio, "asset"
-    if FFMPEG:
-        out_mp4, out_mp3 = cache / "sample.mp4", cache / "sample.mp3"
-        if not out_mp4.exists():
-            subprocess.run([FFMPEG, "-v", "error", "-y",
-                            "-f", "lavfi", "-i", "testsrc=size=160x120:rate=15",
-                            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-                            "-t", "12", "-c:v", "libx264", "-profile:v", "baseline", "-g", "10",
-                            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "48k",
-                            "-movflags", "+faststart", str(out_mp4)],
-                           check=True, timeout=60)
-        if not out_mp3.exists():
-            subprocess.run([FFMPEG, "-v", "error", "-y",
-                            "-f", "lavfi", "-i", "sine=frequency=523:sample_rate=44100",
-                            "-t", "4", "-c:a", "libmp3lame", "-b:a", "64k", str(out_mp3)],
-                           check=True, timeout=60)
-        return mp4 or out_mp4, audio or out_mp3, "ffmpeg"
-    out_mp4, out_mp3 = cache / "placeholder.mp4", cache / "placeholder.mp3"
-    out_mp4.write_bytes(bytes(range(256)) * 40)
-    out_mp3.write_bytes(bytes(reversed(range(256))) * 20)
-    return out_mp4, out_mp3, "placeholder"
+# The sample library's own committed assets: a real H.264 MP4 and an MP3 that Chromium plays.
+MP4 = MEDIA_ASSETS / "clip.mp4"
+MP3 = MEDIA_ASSETS / "poem.mp3"
 
 
 def _jpeg(text: str, color: tuple[int, int, int], size=(240, 320)) -> bytes:
@@ -111,20 +76,17 @@ def _html(title: str, body: str) -> bytes:
 
 # --- the library ------------------------------------------------------------------------------
 
-def build_library(root: Path, media_cache: Path | None = None, index: bool = True) -> Library:
+def build_library(root: Path, index: bool = True) -> Library:
     root = Path(root)
     libdir = root / "library"
     libdir.mkdir(parents=True, exist_ok=True)
-    mp4, mp3, source = make_media(media_cache or (root / "_media"))
-    lib = Library(root=root, real_media=source != "placeholder", media_source=source)
+    mp4, mp3 = MP4, MP3
+    lib = Library(root=root)
 
     db = schema.create(root / "catalog.db")
     schema.set_meta(db, release="2026-测试版", table="grassroots-2015")
     table = load_table()
-    db["collections"].insert_all([
-        {"key": r.key, "row": r.row, "group_zh": r.group_zh, "group_en": r.group_en,
-         "name_zh": r.name_zh, "name_en": r.name_en, "kind": r.kind,
-         "description_zh": r.description_zh} for r in table.rows], pk="key")
+    db["collections"].insert_all([store.collection_record(r) for r in table.rows], pk="key")
     kinds = {r.key: r.kind for r in table.rows}
 
     items: list[dict] = []
