@@ -15,6 +15,7 @@ An installed library adds ``installed`` (which files are in place, written by th
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -101,6 +102,31 @@ CREATE TABLE IF NOT EXISTS installed (
     at      TEXT NOT NULL                  -- when it was placed under library/
 );
 """
+
+
+def json_list(value: str | None) -> list[str]:
+    """A JSON-array column (``subjects``, ``keywords``) as strings; text that is not JSON is
+    taken as one word rather than failing a reader's page."""
+    if not value:
+        return []
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return [value]
+    if isinstance(data, list):
+        return [str(x) for x in data if x is not None]
+    return [str(data)]
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
+
+
+def visible_item_sql(item_id: str) -> str:
+    """SQL true when the item ``item_id`` (a column expression) has an installed file."""
+    return (f"EXISTS (SELECT 1 FROM files vf JOIN installed vi ON vi.file_id = vf.id "
+            f"WHERE vf.item_id = {item_id})")
 
 
 def create(path: Path) -> sqlite_utils.Database:

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import sqlite_utils
 
-from .schema import meta, set_meta
+from .schema import has_table, json_list, meta, set_meta, visible_item_sql
 
 #: Bump whenever ``normalize`` or the index layout changes: every index built by another
 #: version is rebuilt (by the viewer at start, by ``pack`` always).
@@ -243,18 +243,6 @@ def highlight(text: str, phrases: list[list[str]], width: int | None = None) -> 
 
 # --- the index ---------------------------------------------------------------------------------
 
-def _json_words(value: str | None) -> list[str]:
-    if not value:
-        return []
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return [value]
-    if isinstance(data, list):
-        return [str(x) for x in data if x is not None]
-    return [str(data)]
-
-
 def build_index(db: sqlite_utils.Database) -> None:
     """(Re)build the search index inside the catalog and record the analyzer in ``meta``.
 
@@ -267,7 +255,7 @@ def build_index(db: sqlite_utils.Database) -> None:
             "SELECT item_id, label, keywords FROM segments ORDER BY item_id, start"):
         words = segs.setdefault(item_id, [])
         words.append(label)
-        words.extend(_json_words(keywords))
+        words.extend(json_list(keywords))
 
     def rows():
         cur = conn.execute("SELECT rowid, id, collection, title, creator, subjects, description "
@@ -275,7 +263,7 @@ def build_index(db: sqlite_utils.Database) -> None:
         for rowid, item_id, coll, title, creator, subjects, description in cur:
             yield (rowid, item_id, coll,
                    normalize(title), normalize(creator),
-                   normalize(" ".join(_json_words(subjects))), normalize(description),
+                   normalize(" ".join(json_list(subjects))), normalize(description),
                    normalize(" ".join(segs.get(item_id, ()))))
 
     in_tx = conn.in_transaction
@@ -383,24 +371,15 @@ def fts_query(phrases: list[list[str]]) -> str:
     return " AND ".join('"' + " ".join(p).replace('"', '""') + '"' for p in phrases)
 
 
-def _has_table(conn, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                        (name,)).fetchone() is not None
-
-
 def installed_filter_needed(db: sqlite_utils.Database) -> bool:
     """True in an installed library where some files are not (yet) installed."""
     conn = db.conn
-    if not _has_table(conn, "installed"):
+    if not has_table(conn, "installed"):
         return False
     # installed.file_id references files.id, so equal counts mean every file is installed
     (files, installed), = conn.execute(
         "SELECT (SELECT count(*) FROM files), (SELECT count(*) FROM installed)")
     return installed < files
-
-
-_VISIBLE = ("EXISTS (SELECT 1 FROM files fi JOIN installed n ON n.file_id = fi.id "
-            "WHERE fi.item_id = d.item_id)")
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20, offset: int = 0,
@@ -419,7 +398,7 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20, offset: int =
     if installed_only is None:
         installed_only = installed_filter_needed(db)
     match = fts_query(phrases)
-    visible = f" AND {_VISIBLE}" if installed_only else ""
+    visible = f" AND {visible_item_sql('d.item_id')}" if installed_only else ""
     base = (f"FROM {FTS_TABLE} JOIN {DOCS_TABLE} d ON d.rowid = {FTS_TABLE}.rowid "
             f"WHERE {FTS_TABLE} MATCH :q{visible}")
     result.counts = {c: n for c, n in conn.execute(
@@ -462,12 +441,12 @@ def _hits(conn, ranked: list[tuple[str, float]], phrases: list[list[str]]) -> li
                   score=score)
         seg_hits = []
         for skind, start, file_id, label, keywords in segs.get(item_id, ()):
-            text = " ".join([label, *_json_words(keywords)])
+            text = " ".join([label, *json_list(keywords)])
             if match_ranges(text, phrases):
                 seg_hits.append(SegmentHit(skind, start, file_id, highlight(label, phrases)))
         hit.segments = seg_hits[:3]
         for name, text in (("description", description),
-                           ("subjects", "；".join(_json_words(subjects))),
+                           ("subjects", "；".join(json_list(subjects))),
                            ("creator", creator)):
             if text and match_ranges(text, phrases):
                 hit.snippet = highlight(text, phrases, width=90)

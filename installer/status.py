@@ -14,8 +14,7 @@ def status(target: Path) -> dict:
     db = layout.open_catalog(readonly=True)
     try:
         meta = schema.meta(db)
-        has_journal = db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'installed'").fetchone() is not None
+        has_journal = schema.has_table(db.conn, "installed")
         installed = "(SELECT file_id FROM installed)" if has_journal else "(SELECT NULL WHERE 0)"
         rows = db.execute(f"""
             SELECT c.row, c.key, c.name_zh, count(f.id), coalesce(sum(f.bytes), 0),

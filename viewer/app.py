@@ -269,17 +269,10 @@ def _item_view(item: Item, params) -> dict:
         target_n = index_of.get(s.file_id, 1) if s.file_id is not None else 1
         if s.file_id is not None and s.file_id not in index_of:
             continue  # its file is not installed
-        entry = {"seg": s, "n": target_n, "here": target_n == n}
-        if s.kind == "time":
-            entry["url"] = item_url(item.id, f=target_n if len(files) > 1 else None, t=s.start)
-        elif s.kind == "page":
-            target = files[target_n - 1]
-            entry["url"] = file_url(target.path) + f"#page={int(s.start)}"
-        else:  # chapter
-            entry["url"] = item_url(item.id, f=target_n if len(files) > 1 else None)
-            if s.file_id is not None:
-                chapter_labels.setdefault(s.file_id, s.label)
-        segments.append(entry)
+        segments.append({"seg": s, "n": target_n, "here": target_n == n,
+                         "url": segment_url(item.id, files, s.kind, s.start, target_n)})
+        if s.kind == "chapter" and s.file_id is not None:
+            chapter_labels.setdefault(s.file_id, s.label)
     view["segments"] = segments
     for entry in view["files"]:
         entry["label"] = chapter_labels.get(entry["file"].id) or entry["file"].stem
@@ -291,6 +284,17 @@ def _item_view(item: Item, params) -> dict:
     view["is_pdf"] = (current.media_type == "application/pdf"
                       or current.name.lower().endswith(".pdf"))
     return view
+
+
+def segment_url(item_id: str, files: list, kind: str, start: float, n: int) -> str:
+    """Where a segment of the item's ``n``-th file opens: media at its time, a PDF at its page,
+    a chapter's file."""
+    f = n if len(files) > 1 else None
+    if kind == "time":
+        return item_url(item_id, f=f, t=start)
+    if kind == "page":
+        return file_url(files[n - 1].path) + f"#page={int(start)}"
+    return item_url(item_id, f=f)
 
 
 def page_item(lib: Library, item_id: str, params) -> Response:
@@ -324,19 +328,12 @@ def _segment_urls(lib: Library, hits) -> dict[tuple[str, int], str]:
         if not hit.segments:
             continue
         item = lib.item(hit.item_id)
-        if item is None:
+        if item is None or not item.files:
             continue
         index_of = {f.id: i for i, f in enumerate(item.files, 1)}
         for k, s in enumerate(hit.segments):
-            n = index_of.get(s.file_id, 1)
-            multi = len(item.files) > 1
-            if s.kind == "time":
-                urls[(hit.item_id, k)] = item_url(hit.item_id, f=n if multi else None, t=s.start)
-            elif s.kind == "page" and item.files:
-                urls[(hit.item_id, k)] = (file_url(item.files[n - 1].path)
-                                          + f"#page={int(s.start)}")
-            else:
-                urls[(hit.item_id, k)] = item_url(hit.item_id, f=n if multi else None)
+            urls[(hit.item_id, k)] = segment_url(hit.item_id, item.files, s.kind, s.start,
+                                                 index_of.get(s.file_id, 1))
     return urls
 
 

@@ -6,7 +6,6 @@ file are visible, and only installed files are served.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -15,16 +14,13 @@ from pathlib import Path
 
 from catalog import names
 from catalog import search as catalog_search
-from catalog.schema import open_db
+from catalog.schema import has_table, json_list, open_db, visible_item_sql
 
 PER_PAGE = 50
 
 # Readers see counts in the unit of each kind.
 UNITS = {"ebook": "册", "text": "部", "journal": "种", "video": "集", "audio": "首",
          "picture": "张", "record": "条"}
-
-_VISIBLE = ("EXISTS (SELECT 1 FROM files f JOIN installed n ON n.file_id = f.id "
-            "WHERE f.item_id = i.id)")
 
 
 @dataclass
@@ -88,14 +84,6 @@ class Item:
     segments: list[Segment] = field(default_factory=list)
 
 
-def _json_list(value: str | None) -> list[str]:
-    try:
-        data = json.loads(value or "[]")
-    except ValueError:
-        return [value] if value else []
-    return [str(x) for x in data] if isinstance(data, list) else [str(data)]
-
-
 class Library:
     """An installed library: ``catalog.db`` plus the files under ``library/``."""
 
@@ -152,9 +140,7 @@ class Library:
             return value
 
     def has_installed_table(self) -> bool:
-        return self._cached("has_installed", lambda: self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='installed'").fetchone()
-            is not None)
+        return self._cached("has_installed", lambda: has_table(self.conn, "installed"))
 
     def needs_filter(self) -> bool:
         """True when some catalog files are not installed (so visibility must be checked)."""
@@ -195,7 +181,7 @@ class Library:
         return list(out.items())
 
     def items_page(self, key: str, page: int, per_page: int = PER_PAGE) -> list[dict]:
-        visible = f" AND {_VISIBLE}" if self.needs_filter() else ""
+        visible = f" AND {visible_item_sql('i.id')}" if self.needs_filter() else ""
         rows = self.conn.execute(
             "SELECT id, title, creator, date FROM items i "
             f"WHERE collection = ?{visible} ORDER BY title, rowid LIMIT ? OFFSET ?",
@@ -210,7 +196,7 @@ class Library:
         if row is None:
             return None
         item = Item(id=row[0], collection=row[1], title=row[2], creator=row[3], date=row[4],
-                    subjects=_json_list(row[5]), description=row[6], language=row[7],
+                    subjects=json_list(row[5]), description=row[6], language=row[7],
                     rights=row[8], kind=row[9], has_metadata=bool(row[10]))
         join = " JOIN installed n ON n.file_id = f.id" if self.has_installed_table() else ""
         item.files = [File(*r) for r in self.conn.execute(
@@ -219,7 +205,7 @@ class Library:
         if self.has_installed_table() and not item.files:
             return None  # nothing of it installed: readers do not see it
         item.segments = [Segment(kind=r[0], start=r[1], end=r[2], label=r[3],
-                                 keywords=_json_list(r[4]), file_id=r[5])
+                                 keywords=json_list(r[4]), file_id=r[5])
                          for r in self.conn.execute(
                              "SELECT kind, start, end, label, keywords, file_id FROM segments "
                              "WHERE item_id = ? ORDER BY start, id", (item_id,))]

@@ -20,7 +20,7 @@ import uvicorn
 from catalog import messages
 from catalog.errors import UserError
 
-WINDOW_TITLE = "国家数字图书馆 基层资源"
+from .app import SITE_NAME
 
 log = logging.getLogger("libpush.viewer")
 
@@ -149,6 +149,13 @@ def start_in_thread(target: Path, host: str = "127.0.0.1", port: int = 0,
                     on_ready: Callable[[str], None] | None = None) -> BackgroundServer:
     """Serve ``target`` from a background thread; returns once it answers. ``port=0`` takes a
     free port (see ``.url``)."""
+    app, sock = _listen(target, host, port)
+    return _start_thread(app, sock, url_for(host, sock), on_ready)
+
+
+def _listen(target: Path, host: str, port: int):
+    """(app, listening socket): the port is taken before the app is built (which may rebuild a
+    stale search index), so a busy port is reported before any work."""
     from .app import create_app
 
     target = Path(target)
@@ -156,11 +163,10 @@ def start_in_thread(target: Path, host: str = "127.0.0.1", port: int = 0,
         raise UserError("target_not_library", path=str(target))
     sock = bind(host, port)
     try:
-        app = create_app(target)
+        return create_app(target), sock
     except BaseException:
         sock.close()
         raise
-    return _start_thread(app, sock, url_for(host, sock), on_ready)
 
 
 class _QuietBackendProbe(logging.Filter):
@@ -192,18 +198,8 @@ def serve(target: Path, host: str = "127.0.0.1", port: int = 8080, window: bool 
     in a pywebview window; without a display or a window backend, a message says so and the
     library is served for browsers instead.
     """
-    from .app import create_app
-
-    target = Path(target)
-    if not (target / "catalog.db").is_file():
-        raise UserError("target_not_library", path=str(target))
     _ensure_logging()
-    sock = bind(host, port)
-    try:
-        app = create_app(target)  # may rebuild a stale search index, before serving
-    except BaseException:
-        sock.close()
-        raise
+    app, sock = _listen(target, host, port)
     url = url_for(host, sock)
 
     if not window:
@@ -228,7 +224,7 @@ def serve(target: Path, host: str = "127.0.0.1", port: int = 8080, window: bool 
             # pywebview logs a traceback for every toolkit it fails to load; one clear
             # message (no_window_backend) says it better.
             logging.getLogger("pywebview").addFilter(_QuietBackendProbe())
-            webview.create_window(WINDOW_TITLE, url)
+            webview.create_window(SITE_NAME, url)
             webview.start()
         except KeyboardInterrupt:
             return
