@@ -5,7 +5,6 @@ interrupted or failed pack never leaves something that looks like a bundle.
 """
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import blake3
 
 from catalog import store
 from catalog.errors import UserError
+from catalog.folders import build_beside, refuse_nonempty
 from catalog.scan import Release, scan
 from catalog.table import Table, load_table
 
@@ -59,8 +59,7 @@ def pack(source: Path, bundle_dir: Path, shard_size: int = DEFAULT_SHARD_SIZE,
     source, bundle_dir = Path(source), Path(bundle_dir)
     if shard_size < MIN_SHARD_SIZE:
         raise UserError("shard_size_too_small", size=shard_size)
-    if bundle_dir.exists() and (not bundle_dir.is_dir() or any(bundle_dir.iterdir())):
-        raise UserError("bundle_exists", path=bundle_dir)
+    refuse_nonempty(bundle_dir)  # before the scan, which can take long
     if not source.is_dir():
         raise UserError("source_missing", path=source)
     check_not_nested(bundle_dir, {"source": source})
@@ -68,17 +67,8 @@ def pack(source: Path, bundle_dir: Path, shard_size: int = DEFAULT_SHARD_SIZE,
     release = scan(source, table)
     if on_scanned:
         on_scanned(release)
-    partial = bundle_dir.parent / f".{bundle_dir.name}.libpush-partial"
-    if partial.exists():  # left by an interrupted pack of the same bundle: ours to remove
-        shutil.rmtree(partial)
-    try:
-        info = _build(release, partial, shard_size, release_name, progress)
-        if bundle_dir.exists():
-            bundle_dir.rmdir()
-        partial.rename(bundle_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    info = build_beside(bundle_dir, lambda root: _build(release, root, shard_size, release_name,
+                                                        progress))
     bundle_bytes = sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file())
     return PackSummary(bundle=bundle_dir, bundle_id=info["bundle_id"], files=len(release.files),
                        items=len(release.items), bytes=release.total_bytes, shards=len(info["shards"]),

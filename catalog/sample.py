@@ -45,11 +45,8 @@ import datetime as dt
 import html
 import io
 import json
-import os
 import random
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass, field, asdict
 from functools import lru_cache
 from importlib import resources
@@ -58,7 +55,8 @@ from typing import Callable, Iterable, Iterator
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from .errors import UserError
+from .folders import build_beside
+from .scan import ITEM_COLUMNS, SEGMENT_COLUMNS
 from .table import Row, Table, load_table
 
 # 0.003 of the 2015 table is 910 items; 1e-5 of its 4.17 TB is about 42 MB (plus the natural
@@ -86,9 +84,6 @@ _THEME_FOR_KIND = {
     "audio": "recited-poems", "picture": "ethnic-pictures", "record": "gov-info",
 }
 _FALLBACK_ROW = "ethnic-pictures"
-_METADATA_COLUMNS = ("id", "title", "files", "creator", "date", "subjects", "description",
-                     "language", "rights")
-_SEGMENT_COLUMNS = ("item_id", "kind", "start", "end", "label", "keywords", "file")
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -179,31 +174,12 @@ def write_sample(out: Path, items: float = DEFAULT_ITEMS, bytes_fraction: float 
     out = Path(out)
     if items <= 0 or bytes_fraction < 0:
         raise ValueError("items must be above 0 and bytes_fraction at least 0")
-    _refuse_existing(out)
     table = table or load_table()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Build beside the target and rename at the end: an interrupted run leaves no half tree.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        summary = _write_tree(tmp, table, items, bytes_fraction, seed, _Sink(progress))
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    # Built beside the target and renamed at the end: an interrupted run leaves no half tree.
+    summary = build_beside(out, lambda root: _write_tree(root, table, items, bytes_fraction, seed,
+                                                         _Sink(progress)))
     summary.out = out
     return summary
-
-
-def _refuse_existing(out: Path) -> None:
-    if out.is_symlink() or out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UserError("bundle_exists", path=out)
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    _refuse_existing(out)       # someone may have filled it while we wrote
-    if out.exists():
-        out.rmdir()             # an empty folder: Windows cannot rename over it
-    os.replace(tmp, out)
 
 
 def _write_tree(root: Path, table: Table, items: float, bytes_fraction: float, seed: int,
@@ -287,7 +263,7 @@ def _write_metadata(ctx: _RowContext, items: list[_Item]) -> None:
              "creator": it.creator, "date": it.date, "subjects": sep.join(it.subjects),
              "description": it.description, "language": "zh", "rights": it.rights}
             for it in items]
-    _write_csv(ctx.sink, ctx.dir / "metadata.csv", _METADATA_COLUMNS, rows)
+    _write_csv(ctx.sink, ctx.dir / "metadata.csv", ITEM_COLUMNS, rows)
 
 
 def _write_segments(ctx: _RowContext, items: list[_Item]) -> None:
@@ -296,7 +272,7 @@ def _write_segments(ctx: _RowContext, items: list[_Item]) -> None:
              "keywords": ";".join(s.keywords), "file": s.file}
             for it in items for s in it.segments]
     if rows:
-        _write_csv(ctx.sink, ctx.dir / "segments.csv", _SEGMENT_COLUMNS, rows)
+        _write_csv(ctx.sink, ctx.dir / "segments.csv", SEGMENT_COLUMNS, rows)
 
 
 def _write_csv(sink: "_Sink", path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:

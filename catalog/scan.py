@@ -20,9 +20,11 @@ from .table import Row, Table
 METADATA = "metadata.csv"
 SEGMENTS = "segments.csv"
 NOT_CONTENT = {METADATA, SEGMENTS, "thumbs.db", "desktop.ini"}
-ITEM_COLUMNS = {"id", "title", "files", "creator", "date", "subjects", "description", "language", "rights"}
+# In the order the sample generator writes them (docs/SOURCE-TREE.md); readers accept any order.
+ITEM_COLUMNS = ("id", "title", "files", "creator", "date", "subjects", "description", "language",
+                "rights")
 ITEM_REQUIRED = ("id", "title", "files")
-SEGMENT_COLUMNS = {"item_id", "kind", "start", "end", "label", "keywords", "file"}
+SEGMENT_COLUMNS = ("item_id", "kind", "start", "end", "label", "keywords", "file")
 SEGMENT_REQUIRED = ("item_id", "kind", "start", "label")
 SEGMENT_KINDS = ("chapter", "page", "time")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -121,7 +123,7 @@ def _content_files(folder: Path) -> dict[str, int]:
     return found
 
 
-def _read_csv(path: Path, allowed: set[str], required: tuple[str, ...]):
+def _read_csv(path: Path, allowed: tuple[str, ...], required: tuple[str, ...]):
     """Rows of a UTF-8 CSV with their line numbers; the header is checked first."""
     try:
         text = path.read_text("utf-8-sig")

@@ -127,3 +127,12 @@ def test_failed_pack_leaves_nothing_behind(tmp_path):
     with pytest.raises(UserError):
         pack(src, tmp_path / "b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_partial_folder_of_a_killed_pack_is_cleared_by_the_next(tmp_path, source):
+    from catalog.folders import partial_path
+    stale = partial_path(tmp_path / "b")
+    stale.mkdir()
+    (stale / "half-written.7z").write_bytes(b"7z")
+    pack(source, tmp_path / "b")
+    assert not stale.exists() and verify_bundle(tmp_path / "b") == []
