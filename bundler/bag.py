@@ -77,6 +77,19 @@ def read_bag_info(path: Path) -> dict[str, str]:
     return out
 
 
+def read_info(root: Path) -> dict:
+    """libpush.json, refused unless it is a readable libpush bundle of our format."""
+    try:
+        info = json.loads((root / "libpush.json").read_text("utf-8"))
+    except ValueError as e:
+        raise UserError("bundle_damaged", path=root, count=1, first=f"libpush.json: {e}") from e
+    if not isinstance(info, dict) or info.get("format") != FORMAT_NAME \
+            or info.get("format_version") != FORMAT_VERSION:
+        found = info.get("format_version") if isinstance(info, dict) else None
+        raise UserError("bundle_format", path=root, found=found, expected=FORMAT_VERSION)
+    return info
+
+
 @dataclass
 class Bundle:
     """A bundle (or one drive's bag of it) opened for reading."""
@@ -89,14 +102,7 @@ class Bundle:
         for needed in ("bagit.txt", "libpush.json", CATALOG):
             if not (root / needed).is_file():
                 raise UserError("bundle_not_found", path=root, missing=needed)
-        try:
-            info = json.loads((root / "libpush.json").read_text("utf-8"))
-        except ValueError as e:
-            raise UserError("bundle_damaged", path=root, count=1, first=f"libpush.json: {e}") from e
-        if info.get("format") != FORMAT_NAME or info.get("format_version") != FORMAT_VERSION:
-            raise UserError("bundle_format", path=root, found=info.get("format_version"),
-                            expected=FORMAT_VERSION)
-        return cls(root=root, info=info)
+        return cls(root=root, info=read_info(root))
 
     @property
     def bundle_id(self) -> str:

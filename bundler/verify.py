@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from catalog import schema
+from catalog.errors import UserError
 
 from . import bag
 from .digest import file_blake3, file_digests
@@ -32,6 +33,11 @@ def verify_bundle(root: Path, fast: bool = False, progress=None) -> list[dict]:
     if "libpush.json" in missing:
         return out
     out.extend(_check_tag_manifest(root))
+    try:
+        info = bag.read_info(root)
+    except UserError as e:  # damaged: the tag manifest said so too, this says how
+        info = None
+        out.append(problem("libpush.json", str(e)))
     manifests = {}
     for name in bag.MANIFESTS:
         if name in missing:
@@ -41,15 +47,11 @@ def verify_bundle(root: Path, fast: bool = False, progress=None) -> list[dict]:
         except ValueError as e:
             out.append(problem(name, str(e)))
     if manifests:
-        out.extend(_check_payload(root, manifests, fast, progress))
-    if not (root / bag.CATALOG).is_file():
-        return out
-    try:
-        info = bag.Bundle.open(root).info
-    except Exception as e:  # a damaged libpush.json: already reported by the tag manifest
-        out.append(problem("libpush.json", str(e)))
-        return out
-    out.extend(_check_catalog(root, info))
+        out.extend(_check_payload(root, manifests, _expected_sizes(info or {}), fast, progress))
+    if info is not None:
+        out.extend(_check_shards_present(root, info))
+        if (root / bag.CATALOG).is_file():
+            out.extend(_check_catalog(root, info))
     return _one_missing_per_path(out)
 
 
@@ -95,7 +97,8 @@ def _check_tag_manifest(root: Path) -> list[dict]:
     return out
 
 
-def _check_payload(root: Path, manifests: dict[str, dict[str, str]], fast: bool, progress) -> list[dict]:
+def _check_payload(root: Path, manifests: dict[str, dict[str, str]], sizes: dict[str, int],
+                   fast: bool, progress) -> list[dict]:
     out = []
     listed = set().union(*manifests.values())
     for name, entries in manifests.items():
@@ -104,13 +107,12 @@ def _check_payload(root: Path, manifests: dict[str, dict[str, str]], fast: bool,
     on_disk = {p.relative_to(root).as_posix() for p in (root / "data").rglob("*") if p.is_file()}
     for path in sorted(on_disk - listed):
         out.append(problem(path, "extra file, not in the manifests"))
-    info = _shard_sizes(root)
     for path in sorted(listed):
         f = root / path
         if path not in on_disk:
             out.append(problem(path, "missing"))
             continue
-        expected = info.get(path)
+        expected = sizes.get(path)
         if expected is not None and f.stat().st_size != expected:
             out.append(problem(path, f"size {f.stat().st_size} bytes, expected {expected}"))
             continue
@@ -124,11 +126,8 @@ def _check_payload(root: Path, manifests: dict[str, dict[str, str]], fast: bool,
     return out
 
 
-def _shard_sizes(root: Path) -> dict[str, int]:
-    try:
-        info = bag.Bundle.open(root).info
-    except Exception:
-        return {}
+def _expected_sizes(info: dict) -> dict[str, int]:
+    """Payload path -> size, as libpush.json records them (what --fast compares)."""
     sizes = {f"{bag.SHARDS_DIR}/{s['name']}": s["bytes"] for s in info.get("shards", [])}
     sizes[bag.CATALOG] = info.get("catalog", {}).get("bytes")
     return {k: v for k, v in sizes.items() if v is not None}
@@ -144,11 +143,14 @@ def _check_catalog(root: Path, info: dict) -> list[dict]:
         db.conn.close()
     except sqlite3.DatabaseError as e:
         return [problem(bag.CATALOG, f"not a readable catalog: {e}")]
-    out = []
     in_info = {s["name"]: s["blake3"] for s in info.get("shards", [])}
     if in_catalog != in_info:
-        out.append(problem(bag.CATALOG, "its shard table differs from libpush.json"))
-    for name in info.get("on_this_drive", []):
-        if not (root / bag.SHARDS_DIR / name).is_file():
-            out.append(problem(f"{bag.SHARDS_DIR}/{name}", "missing (listed in libpush.json)"))
-    return out
+        return [problem(bag.CATALOG, "its shard table differs from libpush.json")]
+    return []
+
+
+def _check_shards_present(root: Path, info: dict) -> list[dict]:
+    """Not part of the installer's pre-check: a missing shard there is a drive still to come."""
+    return [problem(f"{bag.SHARDS_DIR}/{name}", "missing (listed in libpush.json)")
+            for name in info.get("on_this_drive", [])
+            if not (root / bag.SHARDS_DIR / name).is_file()]

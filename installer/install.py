@@ -29,6 +29,7 @@ import py7zr
 from py7zr.io import Py7zIO, WriterFactory
 
 from bundler.bag import Bundle
+from bundler.digest import file_blake3
 from bundler.pack import check_not_nested
 from bundler.verify import verify_catalog_only
 from catalog import schema
@@ -85,16 +86,18 @@ def install(sources: list[Path], target: Path, progress=None, on_plan=None) -> I
     where = {name: b for b in bundles for name in b.shards_here
              if b.shard_path(name).is_file()}
     absent: list[str] = []
+    # What the (verified) catalog says each shard holds: the decompression-bomb limit.
+    shard_bytes = dict(db.execute("SELECT shard, sum(bytes) FROM members GROUP BY shard"))
     try:
         for shard, wanted in _by_shard(db, todo).items():
             if shard not in where:  # install what is here; name the rest at the end
                 absent.append(shard)
                 continue
-            _extract_shard(where[shard].shard_path(shard), wanted, todo, layout, journal, summary, progress)
+            _extract_shard(where[shard].shard_path(shard), shard_bytes[shard], wanted, todo, layout,
+                           journal, summary, progress)
     except OSError as e:
-        journal.commit()
         raise _os_error(e, layout) from e
-    finally:
+    finally:  # commits what is durable, whatever stopped us
         journal.commit()
         summary.seconds = time.monotonic() - started
         _log(layout, {"event": "install", **summary.to_dict()})
@@ -167,16 +170,15 @@ def _reset_staging(layout: Layout) -> None:
     layout.staging.mkdir(parents=True)
 
 
-def _extract_shard(shard_path: Path, wanted: dict[str, dict], todo: dict[int, dict], layout: Layout,
-                   journal: "Journal", summary: InstallSummary, progress) -> None:
+def _extract_shard(shard_path: Path, shard_bytes: int, wanted: dict[str, dict], todo: dict[int, dict],
+                   layout: Layout, journal: "Journal", summary: InstallSummary, progress) -> None:
     factory = StagingFactory(wanted, todo, layout, journal, summary, progress)
-    limit = sum(m["bytes"] for m in wanted.values()) + 2**20
     try:
-        with py7zr.SevenZipFile(shard_path, "r", max_extract_size=None) as archive:
-            total = sum(f.uncompressed for f in archive.list() if not f.is_directory)
-            archive.max_extract_size = max(limit, total) + 2**20  # the bomb guard: never more than declared
+        # Solid archives decode every member, wanted or not: never more than the catalog says
+        # the shard holds, whatever a (possibly tampered) archive header declares.
+        with py7zr.SevenZipFile(shard_path, "r", max_extract_size=shard_bytes) as archive:
             archive.extract(targets=list(wanted), factory=factory)
-    except (py7zr.exceptions.CrcError, py7zr.exceptions.Bad7zFile, EOFError, ValueError) as e:
+    except (py7zr.exceptions.ArchiveError, EOFError, ValueError) as e:
         factory.abandon()
         # The digests already kept every bad member out; name what was not placed.
         missing = [name for name, m in wanted.items() if m["file_id"] in todo and name not in factory.seen_ok]
@@ -214,7 +216,7 @@ class StagingFactory(WriterFactory):
             self.seen_ok.add(name)  # an early part of a split file: wait for the last part
             return
         if digest is None:  # the last part of a split file: hash the joined file
-            digest = _hash_file(staged)
+            digest = file_blake3(staged)
         if digest != file["blake3"]:
             staged.unlink(missing_ok=True)
             self.seen_bad.add(name)
@@ -259,6 +261,9 @@ class StagedMember(Py7zIO):
         digest = self.hasher.hexdigest() if self.hasher else None
         if self.written != self.member["bytes"]:
             self.factory.seen_bad.add(self.name)
+            self.factory.summary.corrupt.append(
+                f"{self.file['path']} ({self.written} bytes in the shard, the catalog says "
+                f"{self.member['bytes']})")
             self.path.unlink(missing_ok=True)
             return
         self.factory.finished(self.name, self.member, self.file, self.path, digest)
@@ -318,11 +323,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _hash_file(path: Path) -> str:
-    from bundler.digest import file_blake3
-    return file_blake3(path)
 
 
 def _os_error(e: OSError, layout: Layout) -> UserError:

@@ -136,3 +136,10 @@ def test_partial_folder_of_a_killed_pack_is_cleared_by_the_next(tmp_path, source
     (stale / "half-written.7z").write_bytes(b"7z")
     pack(source, tmp_path / "b")
     assert not stale.exists() and verify_bundle(tmp_path / "b") == []
+
+
+def test_verify_reports_a_garbled_libpush_json_without_crashing(bundle):
+    (bundle / "libpush.json").write_text("{not json", "utf-8")
+    problems = [p for p in verify_bundle(bundle) if p["path"] == "libpush.json"]
+    assert any("SHA-256" in p["problem"] for p in problems)
+    assert any("damaged" in p["problem"] for p in problems)

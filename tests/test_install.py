@@ -83,3 +83,26 @@ def test_not_a_bundle(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="not a libpush bundle"):
         install([tmp_path / "empty"], tmp_path / "t")
+
+
+def test_shard_holding_more_than_the_catalog_says_is_refused(tmp_path, bundle):
+    """A shard decoding to more than the catalog records (a decompression bomb) is cut off:
+    its members are named, nothing of it is placed, the other shards install."""
+    db = schema.open_db(bundle / "data/catalog.db", readonly=True)
+    shard = db.execute("SELECT shard FROM files WHERE path = 'gov-info/r1.html'").fetchone()[0]
+    db.conn.close()
+    shard_path = bundle / "data/shards" / shard
+    hidden = tmp_path / shard
+    shard_path.rename(hidden)
+    with pytest.raises(UserError, match="not on the drive"):
+        install([bundle], tmp_path / "t")
+    target = schema.open_db(tmp_path / "t/catalog.db")
+    with target.conn:  # the installed catalog now under-states the shard, as a bomb would
+        target.conn.execute("UPDATE members SET bytes = 1 WHERE shard = ?", (shard,))
+    target.conn.close()
+    hidden.rename(shard_path)
+    with pytest.raises(UserError) as e:
+        install([bundle], tmp_path / "t")
+    assert "gov-info/r1.html" in str(e.value) + " ".join(e.value.details)
+    assert not (tmp_path / "t/library/gov-info/r1.html").exists()
+    assert (tmp_path / "t/library/open-courses/oc1.mp4").exists()
